@@ -1,0 +1,27 @@
+"""The running site's parts, built once by the composition root and reached from requests.
+
+Edges read it from `request.app.state.runtime`; nothing is a module-level global, so two apps
+(two test nodes) can run in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from emaildesk.db.blobs import FileBlobStore
+from emaildesk.db.database import Database
+from emaildesk.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    blobs: FileBlobStore
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

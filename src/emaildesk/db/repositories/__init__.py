@@ -1,0 +1,1 @@
+"""SQL implementations of the repository ports declared in `emaildesk.services.ports`."""

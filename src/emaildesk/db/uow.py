@@ -1,0 +1,77 @@
+"""The SQL unit of work: one session, one transaction, every repository sharing it.
+
+The caller (an HTTP request, a worker iteration, an SMTP transaction) opens it, calls use cases,
+and commits once; leaving the block without a commit rolls everything back (STYLE.md habit 2).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from emaildesk.db.repositories.activities import (
+    SqlActivityRepository,
+    SqlAttachmentRepository,
+    SqlCaseRepository,
+)
+from emaildesk.db.repositories.auth import SqlAuthRepository
+from emaildesk.db.repositories.customers import SqlCustomerRepository
+from emaildesk.db.repositories.directory import SqlDirectoryRepository
+from emaildesk.db.repositories.events import SqlEventLog, SqlOutbox
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        session = self._sessionmaker()
+        self._session = session
+        self.directory = SqlDirectoryRepository(session)
+        self.customers = SqlCustomerRepository(session)
+        self.cases = SqlCaseRepository(session)
+        self.activities = SqlActivityRepository(session)
+        self.attachments = SqlAttachmentRepository(session)
+        self.events = SqlEventLog(session)
+        self.outbox = SqlOutbox(session)
+        self.auth = SqlAuthRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        self._session = None
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """What the composition root hands to edges: call it to open a unit of work."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessionmaker)
