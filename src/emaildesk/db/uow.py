@@ -52,13 +52,11 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back what was not committed, but unlike rollback() it does not expire
+        # loaded objects: what a read-only unit of work loaded stays readable after the block.
         session = self.session
         self._session = None
-        try:
-            if session.in_transaction():
-                await session.rollback()
-        finally:
-            await session.close()
+        await session.close()
 
     async def commit(self) -> None:
         await self.session.commit()

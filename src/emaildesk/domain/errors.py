@@ -111,7 +111,9 @@ POSITIVE_INTEGER_EXPECTED = ErrorSpec(
     "400-105", _I, N_("Invalid query parameter value: '{value}'. A positive integer is expected.")
 )
 INVALID_PATH_PARAMETER = ErrorSpec(
-    "400-108", _I, N_("Invalid path parameter value: '{value}'. A numeric or a readable ID is expected.")
+    "400-108",
+    _I,
+    N_("Invalid path parameter value: '{value}'. A numeric or a readable ID is expected."),
 )
 MISSING_QUERY_PARAMETER = ErrorSpec(
     "400-112",
@@ -147,9 +149,7 @@ ACTION_NOT_ALLOWED = ErrorSpec(
 SCOPE_REQUIRED = ErrorSpec(
     "403-197",
     _F,
-    N_(
-        "Unauthorized URL access: Logged in actor must have '{scopes}' scope to access this URL."
-    ),
+    N_("Unauthorized URL access: Logged in actor must have '{scopes}' scope to access this URL."),
 )
 IDS_NOT_FOUND = ErrorSpec(
     "404-101", _N, N_("The following IDs supplied in the URI path were not found: '{ids}'.")
@@ -160,7 +160,10 @@ INVALID_ACCEPT_LANGUAGE = ErrorSpec(
 LAST_MODIFIED_MISMATCH = ErrorSpec(
     "409-100",
     ErrorFamily.CONFLICT,
-    N_("Last modified date provided in the request body for the following do not match : {attribute}."),
+    N_(
+        "Last modified date provided in the request body for the following do not match : "
+        "{attribute}."
+    ),
 )
 PRECONDITION_FAILED = ErrorSpec(
     "412-100", ErrorFamily.CONFLICT, N_("Precondition failed: {requirement}.")
@@ -188,9 +191,7 @@ SERVICE_UNAVAILABLE = ErrorSpec(
     ErrorFamily.UNAVAILABLE,
     N_("The service is temporarily unavailable. Please retry later."),
 )
-MALFORMED_BODY = ErrorSpec(
-    "400-2000", _I, N_("The request body could not be read as '{format}'.")
-)
+MALFORMED_BODY = ErrorSpec("400-2000", _I, N_("The request body could not be read as '{format}'."))
 REQUIRED_ATTRIBUTE = ErrorSpec(
     "400-2001", _I, N_("The following attribute is required: '{attribute}'.")
 )
@@ -246,7 +247,10 @@ CUSTOM_ATTRIBUTE_CHARACTERS = ErrorSpec(
 FROM_WITH_CUSTOMER = ErrorSpec(
     "400-2015",
     _I,
-    N_("'payload.email.emailAddresses.from' must not be provided together with the 'customer' query parameter."),
+    N_(
+        "'payload.email.emailAddresses.from' must not be provided together with the 'customer' "
+        "query parameter."
+    ),
 )
 ADDRESS_OF_ANOTHER_CONTACT = ErrorSpec(
     "400-2016",
@@ -271,9 +275,7 @@ BODY_TOO_LARGE = ErrorSpec(
 BLOCKED_FILE_TYPE = ErrorSpec(
     "400-2022", _I, N_("Attachments of file type '{extension}' are not allowed.")
 )
-DEPARTMENT_NOT_FOUND = ErrorSpec(
-    "400-2023", _I, N_("Department '{department}' does not exist.")
-)
+DEPARTMENT_NOT_FOUND = ErrorSpec("400-2023", _I, N_("Department '{department}' does not exist."))
 CUSTOMER_NOT_FOUND = ErrorSpec(
     "400-2024",
     _I,
@@ -285,7 +287,10 @@ GRANT_LIMIT = ErrorSpec(
 TARGET_USER_AMBIGUOUS = ErrorSpec(
     "400-2026",
     _I,
-    N_("Exactly one of 'status.assigned.user.id', 'loginId', 'externalId' or 'customAttributes' must identify the target user."),
+    N_(
+        "Exactly one of 'status.assigned.user.id', 'loginId', 'externalId' or 'customAttributes' "
+        "must identify the target user."
+    ),
 )
 TARGET_USER_REQUIRED = ErrorSpec(
     "400-2027", _I, N_("A client application must name the user the activity is assigned to.")
@@ -314,9 +319,7 @@ ATTACHMENTS_IN_MULTIPART_DATA = ErrorSpec(
 ATTACHMENT_NOT_FOUND = ErrorSpec(
     "400-2033", _I, N_("Attachment '{alt_id}' does not exist or was already used.")
 )
-DUPLICATE_NAME = ErrorSpec(
-    "400-2034", _I, N_("A {entity} named '{name}' already exists.")
-)
+DUPLICATE_NAME = ErrorSpec("400-2034", _I, N_("A {entity} named '{name}' already exists."))
 OPERATION_NOT_ALLOWED_IN_STATE = ErrorSpec(
     "409-2001",
     ErrorFamily.CONFLICT,
@@ -326,7 +329,10 @@ WRONG_CREDENTIALS = ErrorSpec("401-2001", _A, N_("Invalid user name or password.
 SESSION_LIMIT_REACHED = ErrorSpec(
     "403-2001",
     _F,
-    N_("The maximum of {limit} sessions is reached. Use 'forceLogin=yes' to end the oldest session."),
+    N_(
+        "The maximum of {limit} sessions is reached. "
+        "Use 'forceLogin=yes' to end the oldest session."
+    ),
 )
 LICENSE_REQUIRED = ErrorSpec(
     "403-2002", _F, N_("User '{user}' does not have any of the user licenses.")

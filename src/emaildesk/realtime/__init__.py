@@ -1,0 +1,1 @@
+"""Real-time notifications: the Bayeux (CometD) state machine, its endpoint, authorization."""

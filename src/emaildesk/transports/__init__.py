@@ -1,0 +1,1 @@
+"""Mail transports: SMTP/LMTP listeners, the IMAP poller, the outbound SMTP client."""
