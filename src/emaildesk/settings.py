@@ -66,7 +66,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     """Build settings: TOML file values (if any) under environment variables and overrides."""
     import os
 
-    path = config_file or (Path(os.environ["EMAILDESK_CONFIG"]) if "EMAILDESK_CONFIG" in os.environ else None)
+    path = config_file or (
+        Path(os.environ["EMAILDESK_CONFIG"]) if "EMAILDESK_CONFIG" in os.environ else None
+    )
     file_values: dict[str, Any] = {}
     if path is not None:
         with path.open("rb") as handle:

@@ -26,8 +26,12 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await runtime.database.ping()
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - a probe reports any failure instead of raising
-        log.warning("readiness: database check failed", extra={"fields": {"error": type(exc).__name__}})
+    except Exception as exc:
+        log.warning(
+            "readiness: database check failed", extra={"fields": {"error": type(exc).__name__}}
+        )
         checks["database"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+    )

@@ -44,7 +44,10 @@ class Actor:
     def for_user(cls, user: User, roles: list[Role], scopes: frozenset[str] = frozenset()) -> Actor:
         assert user.id is not None
         granted = {
-            Permission.parse(p) for role in roles if role.name in user.role_names for p in role.permissions
+            Permission.parse(p)
+            for role in roles
+            if role.name in user.role_names
+            for p in role.permissions
         }
         return cls(
             ActorType.USER,

@@ -26,8 +26,8 @@ def as_utc(moment: datetime) -> datetime:
 
 def format_iso(moment: datetime) -> str:
     """`2015-12-26T19:00:00.000Z`: the only date format the eGain dialects emit."""
-    utc = as_utc(moment)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Not strftime: glibc's %Y does not pad years before 1000 to four digits.
+    return as_utc(moment).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_iso(text: str) -> datetime | None:

@@ -7,6 +7,7 @@ its values; a free string takes only the allowed characters (api-notes §1.7: `a
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from emaildesk.domain import errors
 
 _ALLOWED_ASCII = frozenset(string.ascii_letters + string.digits + "@ :._-&,()?#='\"")
 MAX_VALUE_LENGTH = 255
+# ASCII digits only: str.isdigit() also takes "²" and "١", and lstrip("-") took "--1".
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class AttributeEntity(Enum):
@@ -57,7 +60,7 @@ class CustomAttributeDefinition:
         if len(value) > MAX_VALUE_LENGTH:
             raise errors.TOO_LONG(attribute=f"customAttributes.{self.name}", limit=MAX_VALUE_LENGTH)
         if self.type is AttributeType.INTEGER:
-            if not value.lstrip("-").isdigit():
+            if not _INTEGER.fullmatch(value):
                 raise errors.INVALID_ATTRIBUTE(attribute=f"customAttributes.{self.name}")
         elif self.type is AttributeType.BOOLEAN:
             if value not in ("true", "false"):

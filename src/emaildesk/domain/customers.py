@@ -39,7 +39,11 @@ def normalize_point(kind: ContactPointKind, value: str) -> str:
     """The lookup key: emails case-folded, phones reduced to digits (and a leading +)."""
     if kind is ContactPointKind.EMAIL:
         return normalize_address(value)
-    if kind in (ContactPointKind.HOME_PHONE, ContactPointKind.MOBILE_PHONE, ContactPointKind.OFFICE_PHONE):
+    if kind in (
+        ContactPointKind.HOME_PHONE,
+        ContactPointKind.MOBILE_PHONE,
+        ContactPointKind.OFFICE_PHONE,
+    ):
         digits = "".join(ch for ch in value if ch.isdigit())
         return ("+" if value.strip().startswith("+") else "") + digits
     return value.strip()
@@ -108,7 +112,10 @@ def new_individual_customer(
     contact = Contact(
         first_name,
         last_name,
-        [ContactPoint(kind, value, name, department_id=department_id) for kind, value, name in points],
+        [
+            ContactPoint(kind, value, name, department_id=department_id)
+            for kind, value, name in points
+        ],
     )
     return Customer(department_id, CustomerType.INDIVIDUAL, [contact])
 

@@ -107,7 +107,9 @@ class PartitionSettings:
 
 
 def file_extension(file_name: str | None) -> str:
-    """The lower-case extension after the last dot, or '' (`report.PDF` → `pdf`)."""
-    if not file_name or "." not in file_name:
+    """The lower-case extension after the last dot, or '' (`report.PDF` → `pdf`). Trailing dots
+    and spaces go first: Windows drops them on save, so `virus.exe.` would run as `virus.exe`."""
+    name = (file_name or "").rstrip(". ")
+    if "." not in name:
         return ""
-    return file_name.rsplit(".", 1)[1].strip().lower()
+    return name.rsplit(".", 1)[1].strip().lower()

@@ -59,7 +59,9 @@ class OutboxJob:
 
     def _move(self, target: JobState) -> None:
         if target not in TRANSITIONS[self.state]:
-            raise errors.OPERATION_NOT_ALLOWED_IN_STATE(operation=target.value, state=self.state.value)
+            raise errors.OPERATION_NOT_ALLOWED_IN_STATE(
+                operation=target.value, state=self.state.value
+            )
         self.state = target
 
     def claim(self, worker: str, lease: timedelta, now: datetime | None = None) -> None:

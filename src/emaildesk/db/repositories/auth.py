@@ -30,4 +30,6 @@ class SqlAuthRepository(SqlRepository):
         return (await self.session.scalars(stmt)).first()
 
     async def purge_expired_tokens(self, now: datetime) -> None:
-        await self.session.execute(delete(t.access_tokens).where(t.access_tokens.c.expires_at < now))
+        await self.session.execute(
+            delete(t.access_tokens).where(t.access_tokens.c.expires_at < now)
+        )

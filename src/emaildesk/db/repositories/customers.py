@@ -42,7 +42,9 @@ class SqlCustomerRepository(SqlRepository):
         """The contact point with this kind and value; within one department when customer
         departmentalization is on, across the application otherwise (eGain v12 / v3)."""
         c = t.contact_points.c
-        stmt = select(ContactPoint).where(c.kind == kind, c.normalized == normalize_point(kind, value))
+        stmt = select(ContactPoint).where(
+            c.kind == kind, c.normalized == normalize_point(kind, value)
+        )
         if name is not None:
             stmt = stmt.where(c.name == name)
         if departmentalized:

@@ -73,7 +73,9 @@ class SqlDirectoryRepository(SqlRepository):
         return await self.session.get(User, user_id)
 
     async def user_by_login(self, login_id: str) -> User | None:
-        return (await self.session.scalars(select(User).where(t.users.c.login_id == login_id))).first()
+        return (
+            await self.session.scalars(select(User).where(t.users.c.login_id == login_id))
+        ).first()
 
     async def user_by_external_id(self, external_id: str) -> User | None:
         stmt = select(User).where(t.users.c.external_id == external_id)

@@ -30,7 +30,12 @@ class SqlOutbox(SqlRepository):
         return await self.session.get(OutboxJob, job_id)
 
     async def claim(
-        self, worker: str, lease: timedelta, now: datetime, limit: int = 1, kinds: list[str] | None = None
+        self,
+        worker: str,
+        lease: timedelta,
+        now: datetime,
+        limit: int = 1,
+        kinds: list[str] | None = None,
     ) -> list[OutboxJob]:
         """Lease due jobs: pending ones whose time has come, and running ones whose lease ran
         out (their worker died). `FOR UPDATE SKIP LOCKED` on PostgreSQL lets many workers claim
