@@ -18,11 +18,10 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.postgres_cluster import PostgresCluster  # noqa: E402
-
-from emaildesk.db.blobs import FileBlobStore  # noqa: E402
-from emaildesk.db.database import Database, alembic_config  # noqa: E402
-from emaildesk.db.tables import metadata  # noqa: E402
+from emaildesk.db.blobs import FileBlobStore
+from emaildesk.db.database import Database, alembic_config
+from emaildesk.db.tables import metadata
+from support.postgres_cluster import PostgresCluster
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
