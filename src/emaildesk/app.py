@@ -14,18 +14,25 @@ from fastapi import FastAPI
 
 from emaildesk import __version__
 from emaildesk.api.health import router as health_router
+from emaildesk.api.i18n import Translator
+from emaildesk.api.oauth import router as oauth_router
 from emaildesk.api.request_log import RequestLogMiddleware
 from emaildesk.api.runtime import Runtime
 from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
+from emaildesk.services.passwords import Argon2PasswordHasher, PasswordHasher
 from emaildesk.settings import Settings
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, hasher: PasswordHasher | None = None) -> Runtime:
+    """Every long-lived part, built once. Loading the catalogs here makes a deployment without
+    compiled catalogs fail at start-up rather than on its first error response."""
     return Runtime(
         settings=settings,
         database=Database(settings.effective_database_url),
         blobs=FileBlobStore(settings.blob_dir),
+        hasher=hasher or Argon2PasswordHasher(),
+        translator=Translator(),
     )
 
 
@@ -50,4 +57,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool
     app.state.runtime = runtime
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
+    app.include_router(oauth_router)
     return app

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from emaildesk.api.i18n import Translator
 from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
+from emaildesk.services.passwords import PasswordHasher
 from emaildesk.settings import Settings
 
 
@@ -20,6 +22,8 @@ class Runtime:
     settings: Settings
     database: Database
     blobs: FileBlobStore
+    hasher: PasswordHasher
+    translator: Translator
 
 
 def runtime_of(connection: HTTPConnection) -> Runtime:

@@ -20,6 +20,7 @@ from emaildesk.db.repositories.auth import SqlAuthRepository
 from emaildesk.db.repositories.customers import SqlCustomerRepository
 from emaildesk.db.repositories.directory import SqlDirectoryRepository
 from emaildesk.db.repositories.events import SqlEventLog, SqlOutbox
+from emaildesk.services import ports
 
 
 class SqlUnitOfWork:
@@ -36,14 +37,15 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         session = self._sessionmaker()
         self._session = session
-        self.directory = SqlDirectoryRepository(session)
-        self.customers = SqlCustomerRepository(session)
-        self.cases = SqlCaseRepository(session)
-        self.activities = SqlActivityRepository(session)
-        self.attachments = SqlAttachmentRepository(session)
-        self.events = SqlEventLog(session)
-        self.outbox = SqlOutbox(session)
-        self.auth = SqlAuthRepository(session)
+        # Annotated with the ports so this class satisfies the `UnitOfWork` protocol.
+        self.directory: ports.DirectoryRepository = SqlDirectoryRepository(session)
+        self.customers: ports.CustomerRepository = SqlCustomerRepository(session)
+        self.cases: ports.CaseRepository = SqlCaseRepository(session)
+        self.activities: ports.ActivityRepository = SqlActivityRepository(session)
+        self.attachments: ports.AttachmentRepository = SqlAttachmentRepository(session)
+        self.events: ports.EventLog = SqlEventLog(session)
+        self.outbox: ports.Outbox = SqlOutbox(session)
+        self.auth: ports.AuthRepository = SqlAuthRepository(session)
         return self
 
     async def __aexit__(

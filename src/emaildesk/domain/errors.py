@@ -347,6 +347,20 @@ DEPARTMENT_NOT_ALLOWED = ErrorSpec(
     _F,
     N_("The logged in user is not a member of department '{department}'."),
 )
+INVALID_CLIENT = ErrorSpec("401-2002", _A, N_("Client authentication failed."))
+INVALID_GRANT = ErrorSpec(
+    "400-2035", _I, N_("The subject '{subject}' of the grant does not exist or is not active.")
+)
+UNSUPPORTED_GRANT_TYPE = ErrorSpec(
+    "400-2036",
+    _I,
+    N_("Unsupported grant type '{grant_type}'. Supported grant types are: '{values}'."),
+)
+INVALID_SCOPE = ErrorSpec(
+    "400-2037",
+    _I,
+    N_("The requested scope '{scope}' is not allowed. Allowed scopes are: '{values}'."),
+)
 PAYLOAD_TOO_LARGE = ErrorSpec(
     "413-100",
     ErrorFamily.TOO_LARGE,

@@ -1,0 +1,1 @@
+"""HTTP edge: the dialect routers, their error envelopes and request plumbing."""
