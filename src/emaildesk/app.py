@@ -7,8 +7,10 @@ module (OpenAPI generation, tests) never touches a database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -22,6 +24,7 @@ from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
 from emaildesk.services.passwords import Argon2PasswordHasher, PasswordHasher
 from emaildesk.settings import Settings
+from emaildesk.workers import JobHandlers, OutboxWorker, build_outbox_worker, default_worker_id
 
 
 def build_runtime(settings: Settings, hasher: PasswordHasher | None = None) -> Runtime:
@@ -36,6 +39,47 @@ def build_runtime(settings: Settings, hasher: PasswordHasher | None = None) -> R
     )
 
 
+def job_handlers(runtime: Runtime) -> JobHandlers:
+    """The outbox job kinds this node can run, by kind. Each feature registers its kinds here
+    (outbound email, analytics contacts, webhooks) as it lands; a job of a kind no handler
+    knows is failed permanently with that reason, visibly, rather than lost."""
+    return {}
+
+
+def build_worker(runtime: Runtime) -> OutboxWorker:
+    settings = runtime.settings
+    return build_outbox_worker(
+        runtime.database,
+        job_handlers(runtime),
+        worker_id=default_worker_id(),
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        poll_interval=settings.worker_poll_seconds,
+    )
+
+
+@asynccontextmanager
+async def running_worker(runtime: Runtime) -> AsyncIterator[OutboxWorker | None]:
+    """Run the in-process outbox worker while the block runs (when enabled in settings)."""
+    if not runtime.settings.worker_enabled:
+        yield None
+        return
+    worker = build_worker(runtime)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="outbox-worker")
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await worker.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        except TimeoutError:
+            # The job in progress rolls back and is retried after its lease, as after a crash.
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool = True) -> FastAPI:
     runtime = runtime or build_runtime(settings)
 
@@ -44,7 +88,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool
         if migrate:
             await runtime.database.migrate()
         try:
-            yield
+            async with running_worker(runtime) as worker:
+                app.state.worker = worker
+                yield
         finally:
             await runtime.database.dispose()
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 
 from emaildesk.domain.activities import ActivityType, Mode, Substatus
 from emaildesk.domain.custom_attributes import AttributeEntity, AttributeType
@@ -69,6 +70,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# JSON columns that track in-place changes (`user.licenses.append(...)`), so that mutating a
+# domain object's list or dict is saved like any other attribute change.
+JsonList = MutableList.as_mutable(JSON)
+JsonDict = MutableDict.as_mutable(JSON)
+
+
 def enum_of(enum: type[Enum], length: int = 40) -> SqlEnum:
     """Store an enum by its value as a plain string (no native PG enum: migrations stay simple)."""
     return SqlEnum(
@@ -105,9 +112,9 @@ partition_settings = Table(
     Column("secure_messaging_enabled", Boolean, nullable=False),
     Column("max_email_size_mb", Integer, nullable=False),
     Column("max_body_size_kb", Integer, nullable=False),
-    Column("blocked_file_types", JSON, nullable=False),
+    Column("blocked_file_types", JsonList, nullable=False),
     Column("session_idle_minutes", Integer, nullable=False),
-    Column("task_subtypes", JSON, nullable=False),
+    Column("task_subtypes", JsonList, nullable=False),
 )
 
 email_aliases = Table(
@@ -135,7 +142,7 @@ message_centers = Table(
     Column("name", String(255), nullable=False, unique=True),
     _fk("department_id", "departments.id", nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    Column("issue_type_ids", JSON, nullable=False),
+    Column("issue_type_ids", JsonList, nullable=False),
 )
 
 queues = Table(
@@ -151,7 +158,7 @@ roles = Table(
     metadata,
     _id(),
     Column("name", String(255), nullable=False, unique=True),
-    Column("permissions", JSON, nullable=False),
+    Column("permissions", JsonList, nullable=False),
 )
 
 users = Table(
@@ -166,10 +173,10 @@ users = Table(
     Column("email", String(255), nullable=False, default=""),
     Column("password_hash", String(255), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
-    Column("licenses", JSON, nullable=False),
-    Column("role_names", JSON, nullable=False),
-    Column("foreign_department_ids", JSON, nullable=False),
-    Column("custom_attributes", JSON, nullable=False),
+    Column("licenses", JsonList, nullable=False),
+    Column("role_names", JsonList, nullable=False),
+    Column("foreign_department_ids", JsonList, nullable=False),
+    Column("custom_attributes", JsonDict, nullable=False),
 )
 
 # Lookup path for "target user by customAttributes" (eGain v3 task); kept by the repository.
@@ -190,7 +197,7 @@ client_applications = Table(
     Column("name", String(255), nullable=False, unique=True),
     Column("client_id", String(255), nullable=False, unique=True),
     Column("secret_hash", String(255), nullable=False),
-    Column("scopes", JSON, nullable=False),
+    Column("scopes", JsonList, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
 )
 
@@ -201,7 +208,7 @@ custom_attribute_definitions = Table(
     Column("name", String(255), nullable=False),
     Column("entity", enum_of(AttributeEntity), nullable=False),
     Column("type", enum_of(AttributeType), nullable=False),
-    Column("enum_values", JSON, nullable=False),
+    Column("enum_values", JsonList, nullable=False),
     UniqueConstraint("entity", "name"),
 )
 
@@ -285,7 +292,7 @@ activities = Table(
     Column("secure", Boolean, nullable=False, default=False),
     Column("sent_on_behalf", Boolean, nullable=False, default=False),
     Column("read", Boolean, nullable=False, default=False),
-    Column("custom_attributes", JSON, nullable=False),
+    Column("custom_attributes", JsonDict, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by_type", String(32), nullable=False, default=""),
     Column("created_by_id", IdType, nullable=True),
@@ -310,9 +317,9 @@ email_payloads = Table(
     ),
     Column("from_address", String(255), nullable=False, default=""),
     Column("from_name", String(255), nullable=False, default=""),
-    Column("to", JSON, nullable=False),
-    Column("cc", JSON, nullable=False),
-    Column("bcc", JSON, nullable=False),
+    Column("to", JsonList, nullable=False),
+    Column("cc", JsonList, nullable=False),
+    Column("bcc", JsonList, nullable=False),
     Column("reply_to", String(255), nullable=True),
     _fk("receiver_alias_id", "email_aliases.id"),
     _fk("message_center_id", "message_centers.id"),
@@ -321,7 +328,7 @@ email_payloads = Table(
     Column("html", Text, nullable=True),
     Column("message_id", String(998), nullable=True),  # RFC 5322 §2.1.1 line limit
     Column("in_reply_to", String(998), nullable=True),
-    Column("references", JSON, nullable=False),
+    Column("references", JsonList, nullable=False),
     Index("ix_email_payloads_message_id", "message_id"),
 )
 
@@ -379,7 +386,7 @@ events = Table(
     _fk("department_id", "departments.id"),
     Column("actor_type", String(32), nullable=False, default=""),
     Column("actor_id", IdType, nullable=True),
-    Column("payload", JSON, nullable=False),
+    Column("payload", JsonDict, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_events_aggregate", "aggregate_type", "aggregate_id"),
 )
@@ -389,7 +396,7 @@ outbox_jobs = Table(
     metadata,
     _id(),
     Column("kind", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
+    Column("payload", JsonDict, nullable=False),
     Column("state", enum_of(JobState), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("max_attempts", Integer, nullable=False),
@@ -423,7 +430,7 @@ access_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("actor_type", String(32), nullable=False),
     Column("actor_id", IdType, nullable=False),
-    Column("scopes", JSON, nullable=False),
+    Column("scopes", JsonList, nullable=False),
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_access_tokens_expires_at", "expires_at"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from emaildesk.domain import errors
+from emaildesk.domain.addresses import normalize_address
 
 DEFAULT_MAX_EMAIL_MB = 10  # api-notes §1.7 [U]: no published default; 10 MB chosen, configurable
 DEFAULT_MAX_BODY_KB = 512  # api-notes §1.7 [U]: 512 KB chosen, configurable
@@ -33,6 +34,10 @@ class EmailAlias:
     display_name: str = ""
     active: bool = True
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Lookups normalize the address asked for, so the stored one must be normalized too.
+        self.address = normalize_address(self.address)
 
     def require_active_in(self, department: Department) -> None:
         """eGain v12: the receiver must be an active alias of the activity's department."""

@@ -57,22 +57,20 @@ class OutboxJob:
     finished_at: datetime | None = None
     id: int | None = None
 
-    def _move(self, target: JobState) -> None:
+    def _move(self, target: JobState, operation: str) -> None:
         if target not in TRANSITIONS[self.state]:
-            raise errors.OPERATION_NOT_ALLOWED_IN_STATE(
-                operation=target.value, state=self.state.value
-            )
+            raise errors.OPERATION_NOT_ALLOWED_IN_STATE(operation=operation, state=self.state.value)
         self.state = target
 
     def claim(self, worker: str, lease: timedelta, now: datetime | None = None) -> None:
         now = now or utcnow()
-        self._move(JobState.RUNNING)
+        self._move(JobState.RUNNING, "claim")
         self.attempts += 1
         self.leased_by = worker
         self.lease_until = now + lease
 
     def succeed(self, now: datetime | None = None) -> None:
-        self._move(JobState.DONE)
+        self._move(JobState.DONE, "succeed")
         self.finished_at = now or utcnow()
         self.lease_until = None
 
@@ -82,15 +80,18 @@ class OutboxJob:
         self.last_error = reason[:2000]
         self.lease_until = None
         if permanent or self.attempts >= self.max_attempts:
-            self._move(JobState.DEAD)
+            self._move(JobState.DEAD, "fail")
             self.finished_at = now
         else:
-            self._move(JobState.PENDING)
+            self._move(JobState.PENDING, "retry")
             self.run_after = now + backoff(self.attempts)
 
     def requeue(self, now: datetime | None = None) -> None:
-        """Operator action: give a dead job a fresh set of attempts."""
-        self._move(JobState.PENDING)
+        """Operator action: give a dead job a fresh set of attempts (only a dead one: a running
+        job may also move to PENDING, but only as its own retry)."""
+        if self.state is not JobState.DEAD:
+            raise errors.OPERATION_NOT_ALLOWED_IN_STATE(operation="requeue", state=self.state.value)
+        self._move(JobState.PENDING, "requeue")
         self.attempts = 0
         self.finished_at = None
         self.run_after = now or utcnow()

@@ -16,6 +16,11 @@ class SqlCaseRepository(SqlRepository):
     async def get(self, case_id: int) -> Case | None:
         return await self.session.get(Case, case_id)
 
+    async def get_many(self, ids: Sequence[int]) -> list[Case]:
+        if not ids:
+            return []
+        return list(await self.session.scalars(select(Case).where(t.cases.c.id.in_(ids))))
+
 
 class SqlActivityRepository(SqlRepository):
     async def get(self, activity_id: int) -> Activity | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from emaildesk.db import tables as t
@@ -18,6 +20,12 @@ from emaildesk.domain.customers import (
 class SqlCustomerRepository(SqlRepository):
     async def get(self, customer_id: int) -> Customer | None:
         return await self.session.get(Customer, customer_id)
+
+    async def get_many(self, ids: Sequence[int]) -> list[Customer]:
+        if not ids:
+            return []
+        stmt = select(Customer).where(t.customers.c.id.in_(ids))
+        return list(await self.session.scalars(stmt))
 
     async def add_customer(self, customer: Customer) -> Customer:
         """Store a customer with its contacts; stamp contact points with the customer id so

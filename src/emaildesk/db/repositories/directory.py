@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
 
 from emaildesk.db import tables as t
 from emaildesk.db.repositories.base import SqlRepository
@@ -30,9 +32,8 @@ class SqlDirectoryRepository(SqlRepository):
 
     async def department_by_name(self, name: str) -> Department | None:
         """Department names are matched case-insensitively, as eGain does."""
-        rows = await self.session.scalars(select(Department))
-        wanted = name.strip().casefold()
-        return next((d for d in rows if d.name.casefold() == wanted), None)
+        stmt = select(Department).where(func.lower(t.departments.c.name) == name.strip().lower())
+        return (await self.session.scalars(stmt.order_by(t.departments.c.id))).first()
 
     async def departments(self) -> list[Department]:
         return list(await self.session.scalars(select(Department).order_by(Department.id)))  # type: ignore[arg-type]
@@ -58,6 +59,12 @@ class SqlDirectoryRepository(SqlRepository):
         stmt = select(IssueType).where(t.issue_types.c.name == name)
         return (await self.session.scalars(stmt)).first()
 
+    async def issue_types(self) -> list[IssueType]:
+        return list(await self.session.scalars(select(IssueType).order_by(t.issue_types.c.id)))
+
+    async def queues(self) -> list[Queue]:
+        return list(await self.session.scalars(select(Queue).order_by(t.queues.c.id)))
+
     async def queue_by_name(self, name: str) -> Queue | None:
         return (await self.session.scalars(select(Queue).where(t.queues.c.name == name))).first()
 
@@ -71,6 +78,11 @@ class SqlDirectoryRepository(SqlRepository):
 
     async def user(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def users_by_ids(self, ids: Sequence[int]) -> list[User]:
+        if not ids:
+            return []
+        return list(await self.session.scalars(select(User).where(t.users.c.id.in_(ids))))
 
     async def user_by_login(self, login_id: str) -> User | None:
         return (

@@ -55,6 +55,14 @@ class SqlOutbox(SqlRepository):
         await self.session.flush()
         return jobs
 
+    async def lock(self, job_id: int) -> OutboxJob | None:
+        """Re-read a job with a row lock (PostgreSQL `FOR UPDATE`; SQLite's writer lock is
+        already held), discarding any stale copy in the session: how a worker checks it still
+        owns the job before recording its outcome."""
+        return await self.session.get(
+            OutboxJob, job_id, with_for_update=True, populate_existing=True
+        )
+
     async def in_state(self, state: JobState, limit: int = 100) -> list[OutboxJob]:
         stmt = select(OutboxJob).where(t.outbox_jobs.c.state == state)
         return list(await self.session.scalars(stmt.order_by(t.outbox_jobs.c.id).limit(limit)))
