@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= var
 
+CATALOG_STAMP := src/emaildesk/locale/.compiled-stamp
+PO_FILES := $(wildcard src/emaildesk/locale/*/LC_MESSAGES/emaildesk.po)
+
 .PHONY: run test check catalogs install clean
 
 $(STAMP): pyproject.toml
@@ -17,8 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) catalogs
 
-catalogs: $(STAMP)
-	PYTHON=$(BIN)/python scripts/compile-catalogs
+catalogs: $(CATALOG_STAMP)
+
+# The .mo files are build output: compiled again only when a catalog changed.
+$(CATALOG_STAMP): $(PO_FILES) $(STAMP)
+	PYTHON=$(BIN)/python scripts/compile-catalogs > /dev/null
+	touch $@
 
 run: install
 	$(BIN)/emaildesk --data-dir $(DATA) init --demo --if-new
@@ -31,4 +38,4 @@ check: install
 	scripts/check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(CATALOG_STAMP)
