@@ -15,6 +15,9 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from emaildesk import __version__
+from emaildesk.api.egain.errors import install_egain_error_handlers
+from emaildesk.api.egain.v3.routes import router as egain_v3_router
+from emaildesk.api.egain.v12.routes import router as egain_v12_router
 from emaildesk.api.health import router as health_router
 from emaildesk.api.i18n import Translator
 from emaildesk.api.oauth import router as oauth_router
@@ -104,4 +107,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
     app.include_router(oauth_router)
+    app.include_router(egain_v12_router)
+    app.include_router(egain_v3_router)
+    install_egain_error_handlers(app, runtime.translator, default_locale=settings.default_locale)
     return app

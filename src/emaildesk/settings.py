@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     token_ttl_seconds: int = 3600
+    max_request_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="Largest HTTP request body read (base64 attachments inflate 4/3); the "
+        "partition's email size limits are checked after reading.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="Signs outbound Message-ID tokens; generated if empty."
     )

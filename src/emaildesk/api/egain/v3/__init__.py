@@ -1,0 +1,1 @@
+"""eGain Case Manager v3: customer email response, task activity, read-back, attachments."""
