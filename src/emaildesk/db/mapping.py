@@ -26,6 +26,7 @@ from emaildesk.domain.directory import (
     Queue,
 )
 from emaildesk.domain.events import Event
+from emaildesk.domain.ingestion import Ingestion
 from emaildesk.domain.outbox import OutboxJob
 from emaildesk.domain.users import ClientApplication, Role, User
 
@@ -49,6 +50,7 @@ _SIMPLE = [
     (Attachment, t.attachments),
     (Event, t.events),
     (OutboxJob, t.outbox_jobs),
+    (Ingestion, t.ingestions),
     (AuthSession, t.auth_sessions),
     (AccessToken, t.access_tokens),
 ]

@@ -35,6 +35,7 @@ from sqlalchemy.ext.mutable import MutableDict, MutableList
 from emaildesk.domain.activities import ActivityType, Mode, Substatus
 from emaildesk.domain.custom_attributes import AttributeEntity, AttributeType
 from emaildesk.domain.customers import ContactPointKind, CustomerType
+from emaildesk.domain.ingestion import IngestionSource, IngestionState
 from emaildesk.domain.outbox import JobState
 
 metadata = MetaData(
@@ -329,6 +330,12 @@ email_payloads = Table(
     Column("message_id", String(998), nullable=True),  # RFC 5322 §2.1.1 line limit
     Column("in_reply_to", String(998), nullable=True),
     Column("references", JsonList, nullable=False),
+    # How the message was threaded into its case (token, header, subject, new) and why.
+    Column("thread_reason", String(255), nullable=True),
+    # RFC 3834 auto-submitted / bulk / bounce: stored, flagged, never auto-answered.
+    Column("auto_submitted", Boolean, nullable=False, default=False),
+    # Outbound delivery: the relay's last reply when a send failed (permanently or for now).
+    Column("delivery_error", Text, nullable=True),
     Index("ix_email_payloads_message_id", "message_id"),
 )
 
@@ -408,6 +415,32 @@ outbox_jobs = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     # The claim query: due pending jobs, and running jobs whose lease ran out.
     Index("ix_outbox_jobs_claim", "state", "run_after"),
+)
+
+ingestions = Table(
+    "ingestions",
+    metadata,
+    _id(),
+    Column("source", enum_of(IngestionSource), nullable=False),
+    Column("raw_sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("envelope_from", String(998), nullable=False),
+    Column("recipients", JsonList, nullable=False),
+    Column("state", enum_of(IngestionState), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime, nullable=True),
+    Column("message_id", String(998), nullable=True),
+    Column("sender", String(255), nullable=True),
+    _fk("activity_id", "activities.id"),
+    Column("reason", Text, nullable=True),
+    Column("mailbox", String(255), nullable=True),
+    Column("remote_uid", String(64), nullable=True),
+    Index("ix_ingestions_state", "state", "received_at"),
+    Index("ix_ingestions_message_id", "message_id"),
+    # Per-sender rate limit: recent messages from one address.
+    Index("ix_ingestions_sender", "sender", "received_at"),
+    # IMAP: a message already taken from this mailbox is not taken twice.
+    Index("ix_ingestions_remote", "mailbox", "remote_uid"),
 )
 
 auth_sessions = Table(

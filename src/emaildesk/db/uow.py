@@ -20,6 +20,7 @@ from emaildesk.db.repositories.auth import SqlAuthRepository
 from emaildesk.db.repositories.customers import SqlCustomerRepository
 from emaildesk.db.repositories.directory import SqlDirectoryRepository
 from emaildesk.db.repositories.events import SqlEventLog, SqlOutbox
+from emaildesk.db.repositories.ingestions import SqlIngestionRepository
 from emaildesk.services import ports
 
 
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.events: ports.EventLog = SqlEventLog(session)
         self.outbox: ports.Outbox = SqlOutbox(session)
         self.auth: ports.AuthRepository = SqlAuthRepository(session)
+        self.ingestions: ports.IngestionRepository = SqlIngestionRepository(session)
         return self
 
     async def __aexit__(

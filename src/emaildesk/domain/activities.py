@@ -96,6 +96,9 @@ class EmailPayload:
     message_id: str | None = None
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    thread_reason: str | None = None
+    auto_submitted: bool = False
+    delivery_error: str | None = None
     activity_id: int | None = None
 
     def content_size(self) -> int:

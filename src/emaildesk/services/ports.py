@@ -25,6 +25,7 @@ from emaildesk.domain.directory import (
     Queue,
 )
 from emaildesk.domain.events import Event
+from emaildesk.domain.ingestion import Ingestion, IngestionState
 from emaildesk.domain.outbox import JobState, OutboxJob
 from emaildesk.domain.users import ClientApplication, Role, User
 
@@ -128,6 +129,17 @@ class AuthRepository(Repository, Protocol):
     async def purge_expired_tokens(self, now: datetime) -> None: ...
 
 
+class IngestionRepository(Repository, Protocol):
+    async def get(self, ingestion_id: int) -> Ingestion | None: ...
+    async def lock(self, ingestion_id: int) -> Ingestion | None: ...
+    async def in_state(
+        self, state: IngestionState, limit: int = 100, after_id: int = 0
+    ) -> list[Ingestion]: ...
+    async def first_stored(self, message_id: str, sender: str) -> Ingestion | None: ...
+    async def count_from_since(self, sender: str, since: datetime) -> int: ...
+    async def by_remote(self, mailbox: str, remote_uid: str) -> Ingestion | None: ...
+
+
 class BlobStore(Protocol):
     async def put(self, data: bytes) -> str: ...
     async def get(self, sha256: str) -> bytes: ...
@@ -145,6 +157,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     outbox: Outbox
     auth: AuthRepository
+    ingestions: IngestionRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
