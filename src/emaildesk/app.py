@@ -25,6 +25,8 @@ from emaildesk.api.request_log import RequestLogMiddleware
 from emaildesk.api.runtime import Runtime
 from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
+from emaildesk.secrets_file import site_secret
+from emaildesk.services.mail_config import MailConfig
 from emaildesk.services.passwords import Argon2PasswordHasher, PasswordHasher
 from emaildesk.settings import Settings
 from emaildesk.workers import JobHandlers, OutboxWorker, build_outbox_worker, default_worker_id
@@ -39,6 +41,12 @@ def build_runtime(settings: Settings, hasher: PasswordHasher | None = None) -> R
         blobs=FileBlobStore(settings.blob_dir),
         hasher=hasher or Argon2PasswordHasher(),
         translator=Translator(),
+        mail=MailConfig(
+            secret=site_secret(settings),
+            domain=settings.mail_domain,
+            subject_token=settings.subject_token,
+            sender_rate_per_hour=settings.sender_rate_per_hour,
+        ),
     )
 
 

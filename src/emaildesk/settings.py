@@ -41,6 +41,44 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = 300.0
     config_file: Path | None = Field(default=None, alias="EMAILDESK_CONFIG")
 
+    # --- mail (issue #4) -------------------------------------------------------------------
+    mail_domain: str = Field(
+        default="emaildesk.localhost", description="Right-hand side of our Message-IDs."
+    )
+    subject_token: str = Field(
+        default="[#{case_id}]", description="Case token added to outbound subjects."
+    )
+    sender_rate_per_hour: int = Field(
+        default=120, description="Messages one sender may send per hour before mail storms."
+    )
+    smtp_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    lmtp_enabled: bool = False
+    lmtp_host: str = "127.0.0.1"
+    lmtp_port: int = 2424
+    smtp_tls_cert_file: Path | None = Field(default=None, description="Enables STARTTLS.")
+    smtp_tls_key_file: Path | None = None
+    relay_host: str | None = Field(
+        default=None, description="Outbound SMTP relay; none: deliver to a local maildir."
+    )
+    relay_port: int = 25
+    relay_security: str = Field(default="starttls", pattern="^(none|starttls|tls)$")
+    relay_username: str | None = None
+    relay_password: SecretStr = SecretStr("")
+    relay_timeout_seconds: float = 60.0
+    dkim_key_file: Path | None = Field(default=None, description="Enables DKIM signing.")
+    dkim_selector: str = "emaildesk"
+    dkim_domain: str | None = None
+
+    @property
+    def outbound_maildir(self) -> Path:
+        return self.data_dir / "outbound-maildir"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

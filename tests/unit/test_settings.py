@@ -53,3 +53,14 @@ def test_secret_key_never_prints() -> None:
 def test_base_url_defaults_to_host_and_port() -> None:
     assert Settings(http_port=8181).base_url == "http://127.0.0.1:8181"
     assert Settings(public_url="https://desk.example.com/").base_url == "https://desk.example.com"
+
+
+def test_site_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    from emaildesk.secrets_file import site_secret
+
+    settings = Settings(data_dir=tmp_path)
+    first = site_secret(settings)
+    assert len(first) == 32
+    assert site_secret(settings) == first  # kept across restarts
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert site_secret(Settings(data_dir=tmp_path, secret_key="configured")) == b"configured"

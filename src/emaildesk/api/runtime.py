@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from emaildesk.api.i18n import Translator
 from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
+from emaildesk.services.mail_config import MailConfig
 from emaildesk.services.passwords import PasswordHasher
 from emaildesk.settings import Settings
 
@@ -24,6 +25,7 @@ class Runtime:
     blobs: FileBlobStore
     hasher: PasswordHasher
     translator: Translator
+    mail: MailConfig
 
 
 def runtime_of(connection: HTTPConnection) -> Runtime:
