@@ -18,6 +18,7 @@ from emaildesk import __version__
 from emaildesk.api.egain.errors import install_egain_error_handlers
 from emaildesk.api.egain.v3.routes import router as egain_v3_router
 from emaildesk.api.egain.v12.routes import router as egain_v12_router
+from emaildesk.api.egain.v12.session_echo import SessionEchoMiddleware
 from emaildesk.api.health import router as health_router
 from emaildesk.api.i18n import Translator
 from emaildesk.api.oauth import router as oauth_router
@@ -54,7 +55,13 @@ def job_handlers(runtime: Runtime) -> JobHandlers:
     """The outbox job kinds this node can run, by kind. Each feature registers its kinds here
     (outbound email, analytics contacts, webhooks) as it lands; a job of a kind no handler
     knows is failed permanently with that reason, visibly, rather than lost."""
-    return {}
+    from emaildesk.services.mail_receive import INGEST_JOB
+    from emaildesk.workers.mail_jobs import mail_ingest_handler
+
+    return {
+        # Received mail (SMTP, LMTP, IMAP, `mail import`): parse, thread, store or quarantine.
+        INGEST_JOB: mail_ingest_handler(runtime.blobs, runtime.mail),
+    }
 
 
 def build_worker(runtime: Runtime) -> OutboxWorker:
@@ -113,6 +120,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool
     )
     app.state.runtime = runtime
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SessionEchoMiddleware)
     app.include_router(health_router)
     app.include_router(oauth_router)
     app.include_router(egain_v12_router)

@@ -163,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="check and report the changes, save nothing"
     )
     apply.set_defaults(func=cmd_site_apply)
+
+    from emaildesk.cli_mail import add_mail_commands  # `emaildesk mail …` (cli_mail.py)
+
+    add_mail_commands(commands, _settings)
     return parser
 
 

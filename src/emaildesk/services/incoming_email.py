@@ -77,6 +77,10 @@ class IncomingEmail:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     language: str = "en-US"
+    # Mail transports only: how the message was threaded, and whether it was sent automatically
+    # (RFC 3834): stored with the email so agents see why, and so it is never auto-answered.
+    thread_reason: str | None = None
+    auto_submitted: bool = False
 
 
 def check_single_address(value: str | None, attribute: str, required: bool = True) -> str | None:
@@ -233,6 +237,8 @@ async def create_incoming_email(
             message_id=command.message_id,
             in_reply_to=command.in_reply_to,
             references=list(command.references),
+            thread_reason=command.thread_reason,
+            auto_submitted=command.auto_submitted,
         ),
         attachments=stored,
         created_by_type=actor_type,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_SUBJECT_TOKEN = "[#{case_id}]"  # noqa: S105 - a subject template, not a secret
+from emaildesk.mail.tokens import DEFAULT_SUBJECT_TOKEN
 
 
 @dataclass(frozen=True)

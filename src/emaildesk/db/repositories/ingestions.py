@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from emaildesk.db import tables as t
 from emaildesk.db.repositories.base import SqlRepository
@@ -28,6 +28,18 @@ class SqlIngestionRepository(SqlRepository):
         c = t.ingestions.c
         stmt = select(Ingestion).where(c.state == state, c.id > after_id)
         return list(await self.session.scalars(stmt.order_by(c.id).limit(limit)))
+
+    async def lock_message(self, message_id: str, sender: str) -> None:
+        """Serialize the processing of one (Message-ID, sender) until this transaction ends, so
+        two workers handling two deliveries of the same message cannot both store it. PostgreSQL:
+        a transaction-scoped advisory lock on a hash of the pair. SQLite: nothing to do, every
+        writing transaction already holds the database's single write lock."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"{sender} {message_id}"},
+        )
 
     async def first_stored(self, message_id: str, sender: str) -> Ingestion | None:
         """The earliest message with this Message-ID from this sender that became (or was
