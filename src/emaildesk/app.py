@@ -56,9 +56,17 @@ def job_handlers(runtime: Runtime) -> JobHandlers:
     (outbound email, analytics contacts, webhooks) as it lands; a job of a kind no handler
     knows is failed permanently with that reason, visibly, rather than lost."""
     from emaildesk.services.mail_receive import INGEST_JOB
+    from emaildesk.transports.dkim import dkim_signer_from_settings
     from emaildesk.workers.mail_jobs import mail_ingest_handler
+    from emaildesk.workers.send_jobs import SEND_JOB, email_send_handler, outbound_sender
 
+    settings = runtime.settings
     return {
+        # A relay when `relay_host` is set, else the maildir in the data directory; a DKIM key
+        # that is configured but unusable stops the start-up here (transports/dkim.py).
+        SEND_JOB: email_send_handler(
+            runtime.blobs, outbound_sender(settings), dkim_signer_from_settings(settings)
+        ),
         # Received mail (SMTP, LMTP, IMAP, `mail import`): parse, thread, store or quarantine.
         INGEST_JOB: mail_ingest_handler(runtime.blobs, runtime.mail),
     }

@@ -306,6 +306,12 @@ def add_mail_commands(
     )
     bind(process, _process)
 
+    show_any = mail_commands.add_parser(
+        "show", help="one received message (the id in SMTP's 'queued as'): outcome, activity, why"
+    )
+    show_any.add_argument("id", type=int)
+    bind(show_any, _show)
+
     quarantine = mail_commands.add_parser("quarantine", help="messages that could not be stored")
     q_commands = quarantine.add_subparsers(dest="quarantine_command", required=True)
     list_ = q_commands.add_parser("list", help="quarantined messages, oldest first")
