@@ -24,6 +24,11 @@ from emaildesk.api.i18n import Translator
 from emaildesk.api.oauth import router as oauth_router
 from emaildesk.api.request_log import RequestLogMiddleware
 from emaildesk.api.runtime import Runtime
+from emaildesk.api.uniphore.client import HttpContactSender
+from emaildesk.api.uniphore.conversations import router as uniphore_read_router
+from emaildesk.api.uniphore.errors import install_uniphore_error_handlers
+from emaildesk.api.uniphore.jobs import analytics_job_handlers
+from emaildesk.api.uniphore.routes import router as uniphore_router
 from emaildesk.db.blobs import FileBlobStore
 from emaildesk.db.database import Database
 from emaildesk.secrets_file import site_secret
@@ -69,6 +74,8 @@ def job_handlers(runtime: Runtime) -> JobHandlers:
         ),
         # Received mail (SMTP, LMTP, IMAP, `mail import`): parse, thread, store or quarantine.
         INGEST_JOB: mail_ingest_handler(runtime.blobs, runtime.mail),
+        # analytics.contact (process an ingested contact), analytics.export (post one email).
+        **analytics_job_handlers(runtime.database.uow, HttpContactSender()),
     }
 
 
@@ -134,4 +141,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, migrate: bool
     app.include_router(egain_v12_router)
     app.include_router(egain_v3_router)
     install_egain_error_handlers(app, runtime.translator, default_locale=settings.default_locale)
+    app.include_router(uniphore_router)
+    app.include_router(uniphore_read_router)
+    install_uniphore_error_handlers(app)  # only /contacts/ paths; others keep their handlers
     return app

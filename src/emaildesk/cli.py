@@ -167,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     from emaildesk.cli_mail import add_mail_commands  # `emaildesk mail …` (cli_mail.py)
 
     add_mail_commands(commands, _settings)
+
+    from emaildesk.cli_analytics import add_analytics_commands  # `emaildesk analytics …`
+
+    add_analytics_commands(commands, _settings)
     return parser
 
 

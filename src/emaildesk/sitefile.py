@@ -48,6 +48,7 @@ from emaildesk.services.site_spec import (
     SiteSpec,
     UserSpec,
 )
+from emaildesk.sitefile_analytics import AnalyticsModel, analytics_problems, analytics_spec
 
 # Names and texts are stored in String(255) columns (db/tables.py).
 MAX_NAME_LENGTH = 255
@@ -264,6 +265,7 @@ class SiteModel(_Entry):
     aliases: list[AliasModel] = Field(default_factory=list)
     customers: list[CustomerModel] = Field(default_factory=list)
     grants: list[GrantModel] = Field(default_factory=list)
+    analytics: AnalyticsModel | None = None  # sitefile_analytics.py
 
 
 def _path(loc: Iterable[int | str]) -> str:
@@ -331,6 +333,7 @@ class _Checker:
         self._users()
         self._customers()
         self._grants()
+        self.found += analytics_problems(self.site.analytics, self.departments, self.self_contained)
         return self.found
 
     def _unique_keys(self) -> None:
@@ -497,4 +500,5 @@ def _to_spec(site: SiteModel) -> SiteSpec:
             for c in site.customers
         ),
         grants=tuple(_spec(g, GrantSpec) for g in site.grants),
+        analytics=analytics_spec(site.analytics),
     )

@@ -50,7 +50,7 @@ async def test_init_demo_if_new_creates_the_demo_once_and_then_reuses_it(tmp_pat
     second = emaildesk(data_dir, "init", "--demo", "--if-new")
 
     assert first.returncode == 0, first.stderr
-    assert "site applied: 29 created, 0 updated, 0 unchanged" in first.stdout
+    assert "site applied: 38 created, 0 updated, 0 unchanged" in first.stdout
     assert "demo site created" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "reusing the existing site" in second.stdout

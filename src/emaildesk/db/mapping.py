@@ -9,10 +9,20 @@ one per row). Other references between aggregates are plain ids.
 from __future__ import annotations
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import deferred, registry, relationship
 
 from emaildesk.db import tables as t
 from emaildesk.domain.activities import Activity, Case, EmailPayload, Note, TaskPayload
+from emaildesk.domain.analytics import (
+    AnalyticsApiKey,
+    AnalyticsCategory,
+    AnalyticsConversation,
+    AnalyticsMessage,
+    AnalyticsOrganization,
+    AnalyticsTenant,
+    ExportRoute,
+    ExportSettings,
+)
 from emaildesk.domain.attachments import Attachment
 from emaildesk.domain.auth import AccessToken, AuthSession
 from emaildesk.domain.custom_attributes import CustomAttributeDefinition
@@ -53,6 +63,13 @@ _SIMPLE = [
     (Ingestion, t.ingestions),
     (AuthSession, t.auth_sessions),
     (AccessToken, t.access_tokens),
+    (AnalyticsTenant, t.analytics_tenants),
+    (AnalyticsOrganization, t.analytics_organizations),
+    (AnalyticsCategory, t.analytics_categories),
+    (AnalyticsApiKey, t.analytics_api_keys),
+    (AnalyticsConversation, t.analytics_conversations),
+    (ExportSettings, t.analytics_export_settings),
+    (ExportRoute, t.analytics_export_routes),
 ]
 
 
@@ -93,5 +110,13 @@ def map_domain() -> registry:
             ),
             "notes": relationship(Note, cascade=owned, lazy="selectin", order_by=t.notes.c.id),
         },
+    )
+    # An analytics message body may be 1 MB and the contact job re-reads every message of a
+    # conversation: the body loads only when asked for (`undefer`), and reading it unasked
+    # raises instead of lazy-loading (which async sessions cannot do).
+    mapper_registry.map_imperatively(
+        AnalyticsMessage,
+        t.analytics_messages,
+        properties={"body": deferred(t.analytics_messages.c.body, raiseload=True)},
     )
     return mapper_registry

@@ -16,6 +16,10 @@ from emaildesk.db.repositories.activities import (
     SqlAttachmentRepository,
     SqlCaseRepository,
 )
+from emaildesk.db.repositories.analytics import (
+    SqlAnalyticsExportRepository,
+    SqlAnalyticsRepository,
+)
 from emaildesk.db.repositories.auth import SqlAuthRepository
 from emaildesk.db.repositories.customers import SqlCustomerRepository
 from emaildesk.db.repositories.directory import SqlDirectoryRepository
@@ -48,6 +52,10 @@ class SqlUnitOfWork:
         self.outbox: ports.Outbox = SqlOutbox(session)
         self.auth: ports.AuthRepository = SqlAuthRepository(session)
         self.ingestions: ports.IngestionRepository = SqlIngestionRepository(session)
+        self.analytics: ports.AnalyticsRepository = SqlAnalyticsRepository(session)
+        self.analytics_export: ports.AnalyticsExportRepository = SqlAnalyticsExportRepository(
+            session
+        )
         return self
 
     async def __aexit__(

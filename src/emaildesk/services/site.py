@@ -110,6 +110,11 @@ async def apply_site(uow: UnitOfWork, spec: SiteSpec, hasher: PasswordHasher) ->
     for section, entries, step in steps:
         for index, entry in enumerate(entries):
             report.record(section, await step(entry, f"{section}[{index}]"))
+    if spec.analytics is not None:
+        # Imported here: services/analytics_site.py builds on this module's entry details.
+        from emaildesk.services.analytics_site import apply_analytics
+
+        await apply_analytics(uow, spec.analytics, report, site.department_id)
     if report.changed:
         await uow.events.append(
             Event(

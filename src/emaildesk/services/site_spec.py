@@ -18,6 +18,7 @@ from enum import Enum
 
 from emaildesk.domain.custom_attributes import AttributeEntity, AttributeType
 from emaildesk.domain.customers import ContactPointKind
+from emaildesk.services.analytics_site_spec import ANALYTICS_SECTIONS, AnalyticsSiteSpec
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class SiteSpec:
     aliases: tuple[AliasSpec, ...] = ()
     customers: tuple[CustomerSpec, ...] = ()
     grants: tuple[GrantSpec, ...] = ()
+    analytics: AnalyticsSiteSpec | None = None  # `[analytics]` (services/analytics_site_spec.py)
 
 
 # Report sections, in the order they are applied (and printed).
@@ -175,6 +177,7 @@ SECTIONS = (
     "client_applications",
     "customers",
     "grants",
+    *ANALYTICS_SECTIONS,
 )
 
 

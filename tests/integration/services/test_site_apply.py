@@ -48,6 +48,12 @@ DEMO_COUNTS = {
     "client_applications": 1,
     "customers": 3,
     "grants": 1,
+    "analytics_tenants": 1,
+    "analytics_organizations": 2,
+    "analytics_categories": 2,
+    "analytics_api_keys": 1,
+    "analytics_export": 1,
+    "analytics_export_routes": 2,
 }
 
 
