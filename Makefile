@@ -15,7 +15,7 @@ PO_FILES := $(wildcard src/emaildesk/locale/*/LC_MESSAGES/emaildesk.po)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dkim]"
 	touch $(STAMP)
 
 install: $(STAMP) catalogs
