@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,7 +33,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 
 from emaildesk.domain.activities import ActivityType, Mode, Substatus
-from emaildesk.domain.analytics import Direction, MessageState
 from emaildesk.domain.custom_attributes import AttributeEntity, AttributeType
 from emaildesk.domain.customers import ContactPointKind, CustomerType
 from emaildesk.domain.ingestion import IngestionSource, IngestionState
@@ -471,132 +469,16 @@ access_tokens = Table(
     Index("ix_access_tokens_expires_at", "expires_at"),
 )
 
-# --- conversation analytics (Uniphore-compatible ingestion, issue #6) -------------------------
-# Name and field lengths are those of the Uniphore Email API field table (domain/analytics.py).
 
-analytics_tenants = Table(
-    "analytics_tenants",
-    metadata,
-    _id(),
-    Column("name", String(128), nullable=False, unique=True),
-    Column("restricted_metadata_keys", JsonList, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
+# The analytics store's tables live in their own module, on this metadata (imported last: it
+# builds on the helpers above). Re-exported so `tables.<name>` keeps working everywhere.
+from emaildesk.db import analytics_tables as _analytics  # noqa: E402
 
-analytics_organizations = Table(
-    "analytics_organizations",
-    metadata,
-    _id(),
-    _fk("tenant_id", "analytics_tenants.id", nullable=False, ondelete="CASCADE"),
-    Column("name", String(128), nullable=False),
-    UniqueConstraint("tenant_id", "name"),  # lookup by the contact's orgName
-)
-
-analytics_categories = Table(
-    "analytics_categories",
-    metadata,
-    _id(),
-    _fk("tenant_id", "analytics_tenants.id", nullable=False, ondelete="CASCADE"),
-    _fk("organization_id", "analytics_organizations.id", nullable=False, ondelete="CASCADE"),
-    Column("name", String(128), nullable=False),
-    Column("metadata_keys", JsonList, nullable=False),
-    UniqueConstraint("organization_id", "name"),  # lookup by the contact's catName
-)
-
-analytics_api_keys = Table(
-    "analytics_api_keys",
-    metadata,
-    _id(),
-    _fk("tenant_id", "analytics_tenants.id", nullable=False, ondelete="CASCADE"),
-    Column("name", String(128), nullable=False),
-    Column("key_hash", String(64), nullable=False, unique=True),  # every request's lookup
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-    UniqueConstraint("tenant_id", "name"),
-)
-
-analytics_conversations = Table(
-    "analytics_conversations",
-    metadata,
-    _id(),
-    _fk("tenant_id", "analytics_tenants.id", nullable=False, ondelete="CASCADE"),
-    Column("conv_id", String(256), nullable=False),
-    _fk("organization_id", "analytics_organizations.id", nullable=False),
-    _fk("category_id", "analytics_categories.id", nullable=False),
-    Column("journey_id", String(256), nullable=True),
-    Column("metadata_map", JsonDict, nullable=False),
-    Column("agent_messages", Integer, nullable=False),
-    Column("participant_messages", Integer, nullable=False),
-    Column("first_ts", BigInteger, nullable=True),  # epoch milliseconds, as on the wire
-    Column("last_ts", BigInteger, nullable=True),
-    Column("first_response_ms", BigInteger, nullable=True),
-    Column("average_response_ms", Float, nullable=True),
-    Column("response_count", Integer, nullable=False),
-    Column("participants", JsonList, nullable=False),
-    Column("agents", JsonList, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    UniqueConstraint("tenant_id", "conv_id"),  # GET /contacts/email/{convId}, grouping
-    # First-response metrics: conversations started in a range.
-    Index("ix_analytics_conversations_started", "tenant_id", "first_ts"),
-    Index("ix_analytics_conversations_journey", "tenant_id", "journey_id"),
-)
-
-analytics_messages = Table(
-    "analytics_messages",
-    metadata,
-    _id(),
-    _fk("tenant_id", "analytics_tenants.id", nullable=False, ondelete="CASCADE"),
-    _fk("organization_id", "analytics_organizations.id", nullable=False),
-    _fk("category_id", "analytics_categories.id", nullable=False),
-    _fk("conversation_id", "analytics_conversations.id", nullable=False, ondelete="CASCADE"),
-    Column("conv_id", String(256), nullable=False),
-    Column("msg_id", String(36), nullable=False),
-    Column("direction", enum_of(Direction, 16), nullable=False),
-    Column("state", enum_of(MessageState, 16), nullable=False),
-    Column("lang", String(5), nullable=False),
-    Column("subject", String(78), nullable=False),
-    Column("ts", BigInteger, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("agent_id", String(50), nullable=False),
-    Column("agent_email", String(256), nullable=False),
-    Column("participant_id", String(50), nullable=False),
-    Column("participant_email", String(256), nullable=False),
-    Column("from_address", String(256), nullable=False),
-    Column("to", JsonList, nullable=False),
-    Column("cc", JsonList, nullable=False),
-    Column("bcc", JsonList, nullable=False),
-    Column("journey_id", String(256), nullable=True),
-    Column("metadata_map", JsonDict, nullable=False),
-    Column("response_ms", BigInteger, nullable=True),
-    Column("received_at", UTCDateTime, nullable=False),
-    Column("processed_at", UTCDateTime, nullable=True),
-    # Idempotency: a repeated msgId in the same conversation is the same message.
-    UniqueConstraint("tenant_id", "conv_id", "msg_id"),
-    Index("ix_analytics_messages_conversation", "conversation_id", "ts"),
-    # Metrics over a date range, in total and per agent.
-    Index("ix_analytics_messages_range", "tenant_id", "ts"),
-    Index("ix_analytics_messages_agent", "tenant_id", "agent_id", "ts"),
-)
-
-analytics_export_settings = Table(
-    "analytics_export_settings",
-    metadata,
-    _id(),
-    Column("url", String(2048), nullable=False),
-    Column("token", String(1024), nullable=False),
-    Column("enabled", Boolean, nullable=False),
-    Column("conversation_prefix", String(64), nullable=False),
-    Column("default_lang", String(5), nullable=False),
-)
-
-analytics_export_routes = Table(
-    "analytics_export_routes",
-    metadata,
-    _id(),
-    _fk("department_id", "departments.id", nullable=False, ondelete="CASCADE"),
-    Column("tenant_name", String(128), nullable=False),
-    Column("organization_name", String(128), nullable=False),
-    Column("category_name", String(128), nullable=False),
-    UniqueConstraint("department_id"),
-)
+analytics_tenants: Table = _analytics.analytics_tenants
+analytics_organizations: Table = _analytics.analytics_organizations
+analytics_categories: Table = _analytics.analytics_categories
+analytics_api_keys: Table = _analytics.analytics_api_keys
+analytics_conversations: Table = _analytics.analytics_conversations
+analytics_messages: Table = _analytics.analytics_messages
+analytics_export_settings: Table = _analytics.analytics_export_settings
+analytics_export_routes: Table = _analytics.analytics_export_routes
